@@ -1,0 +1,44 @@
+// Control-plane activities: they run on the control worker (queue `imagent`, CPU only).
+import type { BlobStore } from '../storage/blobstore';
+import type { ImageRef, Observation } from '../workflows/types';
+import { toActivityFailure } from './failures';
+
+export interface ControlDeps {
+  store: BlobStore;
+}
+
+export function createControlActivities(deps: ControlDeps) {
+  return {
+    /**
+     * Records one step's observation. Run as a local activity, its result is written into the
+     * workflow's history as a marker, so the history itself is the observation log that
+     * `imagent inspect` reads back, for running and failed workflows too.
+     */
+    async observe(observation: Observation): Promise<Observation> {
+      return Promise.resolve(observation);
+    },
+
+    /** Copies an image from a path, an http(s) URL or a store URI into the store. */
+    async importImage(source: string): Promise<ImageRef> {
+      try {
+        return await importImageInto(deps.store, source);
+      } catch (err) {
+        throw toActivityFailure(err);
+      }
+    },
+  };
+}
+
+export async function importImageInto(store: BlobStore, source: string): Promise<ImageRef> {
+  if (/^https?:\/\//i.test(source)) {
+    const response = await fetch(source);
+    if (!response.ok) {
+      const err = new Error(`Fetching ${source} answered HTTP ${response.status}; check the URL.`);
+      throw Object.assign(err, { code: 'ImageUnreadable', permanent: response.status >= 400 && response.status < 500 });
+    }
+    return store.putImage(Buffer.from(await response.arrayBuffer()));
+  }
+  return store.putImage(await store.getUri(source));
+}
+
+export type ControlActivities = ReturnType<typeof createControlActivities>;

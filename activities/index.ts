@@ -1,0 +1,3 @@
+// Activity factories: dependencies are injected, never global, so tests and workers choose them.
+export { createModelActivities, type ModelActivities, type ModelDeps, type BackboneRegistry } from './model';
+export { createControlActivities, type ControlActivities, type ControlDeps } from './control';

@@ -1,0 +1,64 @@
+// The `imagent` command: run the agent, inspect a run, or serve as a worker.
+import { Command, InvalidArgumentError } from 'commander';
+import { runCommand } from './run';
+import { inspectCommand } from './inspect-command';
+import { workerCommand } from './worker';
+import { UserError } from './errors';
+
+function integer(name: string, min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(`${name} must be a whole number from ${min} to ${max}.`);
+    }
+    return n;
+  };
+}
+
+export function buildProgram(): Command {
+  const program = new Command('imagent')
+    .description('Durable, test-time-scaled image generation on Temporal (the ImAgent method).')
+    .showHelpAfterError();
+
+  program
+    .command('run')
+    .description('Run the agent on one prompt (and an image to edit) and print each step as it happens.')
+    .argument('<prompt>', 'what to generate, or the edit instruction when --image is given')
+    .option('--image <file>', 'a PNG to edit (editing mode)')
+    .option('--t-max <steps>', 'most steps the agent may take', integer('--t-max', 1, 32))
+    .option('--n <candidates>', 'candidates per Best-of-N step', integer('--n', 1, 32))
+    .option('--pool <name>', 'GPU pool to run the model calls on')
+    .option('--id <workflowId>', 'workflow id (re-using one attaches to that run)')
+    .option('--out <file>', 'copy the final image here')
+    .option('--json', 'print the result as JSON instead of the live view')
+    .action(runCommand);
+
+  program
+    .command('inspect')
+    .description('Rebuild a run\'s trajectory from its event history (running, completed or failed).')
+    .argument('<workflowId>')
+    .option('--json', 'print JSON')
+    .action(inspectCommand);
+
+  program
+    .command('worker')
+    .description('Serve as a worker of a real cluster (needs TEMPORAL_ADDRESS).')
+    .requiredOption('--role <role>', 'control (workflows and storage, CPU) or gpu (model calls)')
+    .option('--pool <name>', 'GPU pool whose queue to poll (role gpu)')
+    .option('--slots <n>', 'concurrent model calls (role gpu)', integer('--slots', 1, 256))
+    .action(workerCommand);
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (err) {
+    // Stack traces help us, not users; IMAGENT_DEBUG=1 shows them.
+    const debug = process.env.IMAGENT_DEBUG === '1' && !(err instanceof UserError);
+    const message = err instanceof Error ? (debug ? (err.stack ?? err.message) : err.message) : String(err);
+    process.stderr.write(`imagent: ${message}\n`);
+    process.exitCode = 1;
+  }
+}

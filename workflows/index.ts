@@ -1,0 +1,2 @@
+// The workflow bundle's entry: every workflow a control worker runs.
+export { agentWorkflow, trajectoryQuery, statusQuery } from './agent';
