@@ -7,7 +7,7 @@ import { builtinModules } from 'node:module';
 const nodeBuiltins = builtinModules.flatMap((m) => [m, `node:${m}`]);
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', '.imagent/', 'coverage/', 'bin/', 'infra/dev/prepare.js', 'eslint.config.mjs', 'jest.config.js'] },
+  { ignores: ['node_modules/', 'dist/', '.imagent/', 'coverage/', 'bin/', 'infra/dev/prepare.js', 'infra/dev/tools.js', 'eslint.config.mjs', 'jest.config.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -2,26 +2,18 @@
 // decided where it was raised (backbone and storage layers); here it only changes representation.
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 
-/** Storage errors that retrying cannot fix. */
-const PERMANENT_STORAGE_ERRORS: Readonly<Record<string, string>> = {
-  BlobNotFound: 'ImageMissing',
-  StoreMisconfigured: 'StoreMisconfigured',
-  InvalidPng: 'InvalidImage',
-};
-
 interface Classified {
   code: string;
   permanent: boolean;
   retryAfterMs?: number;
 }
 
+/** BackboneError and StorageError both carry a code and a permanence flag. */
 function classify(err: Error): Classified | null {
   const fields = err as Error & Partial<Classified>;
   if (typeof fields.code === 'string' && typeof fields.permanent === 'boolean') {
     return { code: fields.code, permanent: fields.permanent, retryAfterMs: fields.retryAfterMs };
   }
-  const storageType = PERMANENT_STORAGE_ERRORS[err.name];
-  if (storageType) return { code: storageType, permanent: true };
   return null;
 }
 

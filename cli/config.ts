@@ -14,7 +14,7 @@ const envSchema = z.object({
     .string()
     .regex(/^(file|s3):\/\//, 'use file:///absolute/dir or s3://bucket/prefix')
     .optional(),
-  IMAGENT_BACKBONE: z.enum(['sim']).default('sim'),
+  IMAGENT_BACKBONE: z.enum(['sim', 'openai']).default('sim'),
   IMAGENT_GPU_SLOTS: z.coerce.number().int().min(1).max(256).optional(),
   IMAGENT_SIM_LATENCY: z.coerce.number().min(0).max(100).default(0),
 });
@@ -25,7 +25,7 @@ export interface Config {
   namespace: string;
   home: string;
   storeUri: string;
-  backbone: 'sim';
+  backbone: 'sim' | 'openai';
   gpuSlots?: number;
   simLatencyScale: number;
 }

@@ -4,9 +4,9 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
-import { SimBackbone } from '../backbones/sim';
 import { startTemporalDevServer, type DevServer } from '../infra/dev/stack';
 import { openBlobStore, type BlobStore } from '../storage/blobstore';
+import { createBackbones } from '../workers/backbones';
 import { cachedWorkflowBundle } from '../workers/bundle';
 import { createControlWorker } from '../workers/control';
 import { createGpuWorker } from '../workers/gpu';
@@ -96,7 +96,7 @@ async function startWorkers(server: DevServer, config: Config, store: BlobStore)
       connection,
       namespace: config.namespace,
       store,
-      backbones: { sim: new SimBackbone({ latencyScale: config.simLatencyScale }) },
+      backbones: await createBackbones({ kind: config.backbone, simLatencyScale: config.simLatencyScale }),
       slots: config.gpuSlots,
     }),
   ];

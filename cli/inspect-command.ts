@@ -1,10 +1,12 @@
 // `imagent inspect`: print a run's trajectory rebuilt from its event history.
+import { installRuntimeLogging } from '../workers/logging';
 import { loadConfig } from './config';
 import { openCluster } from './embedded';
 import { formatMetrics, formatObservation, imageLocation } from './format';
 import { inspectWorkflow } from './inspect';
 
 export async function inspectCommand(workflowId: string, flags: { json?: boolean }): Promise<void> {
+  installRuntimeLogging('ERROR');
   const cluster = await openCluster(loadConfig(), { workers: false });
   try {
     const inspection = await inspectWorkflow(cluster.client, workflowId);

@@ -3,6 +3,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { runCommand } from './run';
 import { inspectCommand } from './inspect-command';
 import { workerCommand } from './worker';
+import { runSimServerFromArgs } from '../backbones/sim/server-main';
 import { UserError } from './errors';
 
 function integer(name: string, min: number, max: number) {
@@ -46,7 +47,19 @@ export function buildProgram(): Command {
     .requiredOption('--role <role>', 'control (workflows and storage, CPU) or gpu (model calls)')
     .option('--pool <name>', 'GPU pool whose queue to poll (role gpu)')
     .option('--slots <n>', 'concurrent model calls (role gpu)', integer('--slots', 1, 256))
+    .option('--backbone <kind>', 'sim or openai (role gpu; default IMAGENT_BACKBONE or sim)')
+    .option('--backbone-url <url>', 'base URL of an OpenAI-compatible model server (implies --backbone openai)')
     .action(workerCommand);
+
+  program
+    .command('sim-server')
+    .description('Serve the sim backbone over the OpenAI-compatible HTTP subset (a stand-in GPU model server).')
+    .allowUnknownOption()
+    .helpOption(false)
+    .argument('[flags...]', '--port N --host H --latency-scale X --transient-rate P --oom-rate P --hang-rate P --crash-rate P --seed N --no-edit')
+    .action(async (rest: string[]) => {
+      await runSimServerFromArgs(rest);
+    });
 
   return program;
 }

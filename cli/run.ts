@@ -4,6 +4,7 @@ import { dirname, resolve } from 'node:path';
 import { WorkflowExecutionAlreadyStartedError, type WorkflowHandle } from '@temporalio/client';
 import { agentWorkflow, trajectoryQuery } from '../workflows';
 import { CONTROL_TASK_QUEUE, type AgentInput, type AgentResult, type Observation } from '../workflows/types';
+import { installRuntimeLogging } from '../workers/logging';
 import { loadConfig } from './config';
 import { openCluster, type Cluster } from './embedded';
 import { UserError } from './errors';
@@ -23,6 +24,7 @@ const POLL_MS = 200;
 
 export async function runCommand(prompt: string, flags: RunFlags): Promise<void> {
   const config = loadConfig();
+  installRuntimeLogging('ERROR');
   if (flags.image && !existsSync(flags.image)) throw new UserError(`The image ${flags.image} does not exist; give the path of a PNG to edit.`);
   const cluster = await openCluster(config);
   try {

@@ -1,8 +1,9 @@
 // `imagent worker`: one worker of a real deployment, running until SIGINT or SIGTERM.
 import { NativeConnection } from '@temporalio/worker';
-import { SimBackbone } from '../backbones/sim';
 import { openBlobStore } from '../storage/blobstore';
+import { createBackbones } from '../workers/backbones';
 import { cachedWorkflowBundle } from '../workers/bundle';
+import { installRuntimeLogging, log } from '../workers/logging';
 import { createControlWorker } from '../workers/control';
 import { createGpuWorker } from '../workers/gpu';
 import { join } from 'node:path';
@@ -10,12 +11,23 @@ import { gpuTaskQueue } from '../workflows/types';
 import { loadConfig } from './config';
 import { UserError } from './errors';
 
-export async function workerCommand(flags: { role: string; pool?: string; slots?: number }): Promise<void> {
+export interface WorkerFlags {
+  role: string;
+  pool?: string;
+  slots?: number;
+  backbone?: string;
+  backboneUrl?: string;
+}
+
+export async function workerCommand(flags: WorkerFlags): Promise<void> {
   const config = loadConfig();
+  installRuntimeLogging('INFO');
   if (!config.temporalAddress) {
     throw new UserError('A worker joins a real cluster: set TEMPORAL_ADDRESS (host:port). For one machine, `imagent run` starts everything itself.');
   }
   if (flags.role !== 'control' && flags.role !== 'gpu') throw new UserError(`--role must be control or gpu, not "${flags.role}".`);
+  const kind = flags.backboneUrl ? 'openai' : (flags.backbone ?? config.backbone);
+  if (kind !== 'sim' && kind !== 'openai') throw new UserError(`--backbone must be sim or openai, not "${kind}".`);
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
   const store = openBlobStore(config.storeUri);
   try {
@@ -31,11 +43,11 @@ export async function workerCommand(flags: { role: string; pool?: string; slots?
             connection,
             namespace: config.namespace,
             store,
-            backbones: { sim: new SimBackbone({ latencyScale: config.simLatencyScale }) },
+            backbones: await createBackbones({ kind, simLatencyScale: config.simLatencyScale, baseUrl: flags.backboneUrl }),
             taskQueue: gpuTaskQueue({ pool: flags.pool }),
             slots: flags.slots ?? config.gpuSlots,
           });
-    process.stderr.write(`imagent ${flags.role} worker polling ${worker.options.taskQueue} at ${config.temporalAddress}\n`);
+    log.info({ role: flags.role, taskQueue: worker.options.taskQueue, address: config.temporalAddress }, 'worker polling');
     await worker.run();
   } finally {
     await connection.close();

@@ -20,6 +20,6 @@ export async function createControlWorker(options: ControlWorkerOptions): Promis
     taskQueue: options.taskQueue ?? CONTROL_TASK_QUEUE,
     workflowBundle: options.workflowBundle,
     activities: createControlActivities({ store: options.store }),
-    identity: options.identity,
+    ...(options.identity === undefined ? {} : { identity: options.identity }),
   });
 }

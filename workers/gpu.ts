@@ -39,6 +39,6 @@ export async function createGpuWorker(options: GpuWorkerOptions): Promise<Worker
       heartbeatIntervalMs: options.heartbeatIntervalMs,
     }),
     maxConcurrentActivityTaskExecutions: slots,
-    identity: options.identity,
+    ...(options.identity === undefined ? {} : { identity: options.identity }),
   });
 }

@@ -5,26 +5,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { Backbone } from '../../backbones/backbone';
 import { SimBackbone } from '../../backbones/sim';
 import { openBlobStore, type BlobStore } from '../../storage/blobstore';
 import { createControlWorker } from '../../workers/control';
 import { createGpuWorker } from '../../workers/gpu';
+import { installRuntimeLogging } from '../../workers/logging';
 import { agentWorkflow } from '../../workflows';
 import { gpuTaskQueueForPool, type AgentInput, type AgentResult } from '../../workflows/types';
 import { testTemporalAddress, workflowBundlePath } from '../setup/env';
 
-let runtimeInstalled = false;
-function quietRuntime(): void {
-  if (runtimeInstalled) return;
-  runtimeInstalled = true;
-  try {
-    Runtime.install({ logger: new DefaultLogger('WARN') });
-  } catch {
-    // already installed by an earlier test file in this process
-  }
-}
 
 export interface TestCluster {
   client: Client;
@@ -55,7 +46,7 @@ export function tempFileStore(): BlobStore {
 }
 
 export async function startTestCluster(options: TestClusterOptions = {}): Promise<TestCluster> {
-  quietRuntime();
+  installRuntimeLogging('ERROR');
   const address = testTemporalAddress();
   const store = options.store ?? tempFileStore();
   const taskQueue = uniqueName('imagent-test');
