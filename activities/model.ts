@@ -35,7 +35,7 @@ export interface BackboneRegistry {
 export interface ModelDeps {
   backbones: BackboneRegistry;
   store: BlobStore;
-  /** How often long calls heartbeat; the workflow's heartbeat timeout must be a few times this. */
+  /** Longest gap between heartbeats; a third of the call's heartbeat timeout when that is shorter. */
   heartbeatIntervalMs?: number;
 }
 
@@ -137,7 +137,8 @@ export function createModelActivities(deps: ModelDeps) {
   async function call<T>(work: (signal: AbortSignal) => Promise<T>): Promise<{ value: T; modelMs: number }> {
     const ctx = Context.current();
     const started = performance.now();
-    const timer = setInterval(() => ctx.heartbeat(), heartbeatEvery);
+    const every = Math.max(100, Math.min(heartbeatEvery, (ctx.info.heartbeatTimeoutMs ?? Infinity) / 3));
+    const timer = setInterval(() => ctx.heartbeat(), every);
     try {
       const value = await work(ctx.cancellationSignal);
       return { value, modelMs: Math.round(performance.now() - started) };

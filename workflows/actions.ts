@@ -13,7 +13,7 @@
 import { proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { ModelActivities } from '../activities/model';
 import { addCalls, noCalls } from './metrics';
-import { CHAT_ACTIVITY, IMAGE_ACTIVITY } from './policy';
+import { modelActivity } from './policy';
 import type { ActionName, BackboneCalls, Candidate, ImageRef } from './types';
 
 export type Mode = 'generation' | 'editing';
@@ -25,6 +25,7 @@ export interface StepContext {
   taskQueue: string;
   n: number;
   size: number;
+  heartbeatSeconds: number;
   originalPrompt: string;
   source?: ImageRef;
   prompt: string;
@@ -67,7 +68,7 @@ export function deriveSeed(workflowId: string, step: number, role: string, candi
 function model(ctx: StepContext, id: string): ModelActivities {
   const isImage = id.startsWith('generate') || id.startsWith('edit');
   return proxyActivities<ModelActivities>({
-    ...(isImage ? IMAGE_ACTIVITY : CHAT_ACTIVITY),
+    ...modelActivity(isImage ? 'image' : 'chat', ctx.heartbeatSeconds),
     taskQueue: ctx.taskQueue,
     activityId: `${ctx.step}/${id}`,
   });

@@ -20,7 +20,7 @@ import {
   type StepContext,
 } from './actions';
 import { addCalls, noCalls, runMetrics } from './metrics';
-import { CHAT_ACTIVITY, OBSERVE_LOCAL_ACTIVITY } from './policy';
+import { modelActivity, OBSERVE_LOCAL_ACTIVITY } from './policy';
 import {
   ACTIONS,
   ACTIONS_NEEDING_IMAGE,
@@ -100,7 +100,7 @@ export async function agentWorkflow(input: AgentInput): Promise<AgentResult> {
   setHandler(trajectoryQuery, () => O);
   setHandler(statusQuery, () => status);
 
-  const backbone = await proxyActivities<ModelActivities>({ ...CHAT_ACTIVITY, taskQueue, activityId: '0/describe-backbone' }).describeBackbone({
+  const backbone = await proxyActivities<ModelActivities>({ ...modelActivity('chat', options.heartbeatSeconds), taskQueue, activityId: '0/describe-backbone' }).describeBackbone({
     backbone: options.backbone,
   });
   // Naive generation is also naive editing: in editing mode it edits the source image.
@@ -116,6 +116,7 @@ export async function agentWorkflow(input: AgentInput): Promise<AgentResult> {
       taskQueue,
       n: options.n,
       size: options.size,
+      heartbeatSeconds: options.heartbeatSeconds,
       originalPrompt: P0,
       source: I0,
       prompt: Pt,
@@ -130,7 +131,7 @@ export async function agentWorkflow(input: AgentInput): Promise<AgentResult> {
     const allowed = allowedActions(produced, backbone);
 
     Object.assign(status, { step: t, phase: 'deciding', action: undefined });
-    const decision = await proxyActivities<ModelActivities>({ ...CHAT_ACTIVITY, taskQueue, activityId: `${t}/decide` }).decide({
+    const decision = await proxyActivities<ModelActivities>({ ...modelActivity('chat', options.heartbeatSeconds), taskQueue, activityId: `${t}/decide` }).decide({
       backbone: options.backbone,
       mode,
       originalPrompt: P0,

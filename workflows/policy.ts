@@ -15,19 +15,18 @@ export const MODEL_RETRY: RetryPolicy = {
   maximumAttempts: 20,
 };
 
-/** Chat calls (controller, rewriting, planning, scoring). */
-export const CHAT_ACTIVITY: ActivityOptions = {
-  startToCloseTimeout: '5 minutes',
-  heartbeatTimeout: '30 seconds',
-  retry: MODEL_RETRY,
-};
-
-/** Image generation and editing: the long calls. */
-export const IMAGE_ACTIVITY: ActivityOptions = {
-  startToCloseTimeout: '10 minutes',
-  heartbeatTimeout: '30 seconds',
-  retry: MODEL_RETRY,
-};
+/**
+ * Model calls heartbeat while in flight; a worker that dies or a GPU that hangs stops the
+ * heartbeats and the call is retried elsewhere after `heartbeatSeconds` (an agent option).
+ */
+export function modelActivity(kind: 'chat' | 'image', heartbeatSeconds: number): ActivityOptions {
+  return {
+    // Chat calls (controller, rewriting, planning, scoring) are short; images take longer.
+    startToCloseTimeout: kind === 'chat' ? '5 minutes' : '10 minutes',
+    heartbeatTimeout: `${heartbeatSeconds} seconds`,
+    retry: MODEL_RETRY,
+  };
+}
 
 /** Storage work on the control queue. */
 export const STORAGE_ACTIVITY: ActivityOptions = {

@@ -7,6 +7,7 @@ export const DEFAULT_T_MAX = 5;
 export const DEFAULT_N = 4;
 export const DEFAULT_IMAGE_SIZE = 512;
 export const DEFAULT_BACKBONE = 'sim';
+export const DEFAULT_HEARTBEAT_SECONDS = 30;
 
 /** Task queues: control work (workflows, storage) on CPU; model calls on a GPU pool. */
 export const CONTROL_TASK_QUEUE = 'imagent';
@@ -76,6 +77,8 @@ export const agentOptionsSchema = z
     /** Name of the backbone the GPU workers should use (they may serve several). */
     backbone: z.string().min(1).default(DEFAULT_BACKBONE),
     size: z.number().int().min(64).max(2048).default(DEFAULT_IMAGE_SIZE),
+    /** How long a model call may go without a heartbeat before it is retried on another worker. */
+    heartbeatSeconds: z.number().int().min(1).max(600).default(DEFAULT_HEARTBEAT_SECONDS),
   })
   .strict();
 export type AgentOptions = z.infer<typeof agentOptionsSchema>;
