@@ -30,6 +30,7 @@ export function buildProgram(): Command {
     .option('--n <candidates>', 'candidates per Best-of-N step', integer('--n', 1, 32))
     .option('--pool <name>', 'GPU pool to run the model calls on')
     .option('--id <workflowId>', 'workflow id (re-using one attaches to that run)')
+    .option('--seed <seed>', 'seed base (default: the workflow id); the same seed reproduces a run\'s draws')
     .option('--out <file>', 'copy the final image here')
     .option('--json', 'print the result as JSON instead of the live view')
     .action(runCommand);

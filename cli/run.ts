@@ -16,6 +16,7 @@ export interface RunFlags {
   n?: number;
   pool?: string;
   id?: string;
+  seed?: string;
   out?: string;
   json?: boolean;
 }
@@ -58,6 +59,7 @@ async function runAgent(cluster: Cluster, prompt: string, flags: RunFlags, backb
       ...(flags.tMax === undefined ? {} : { tMax: flags.tMax }),
       ...(flags.n === undefined ? {} : { n: flags.n }),
       ...(flags.pool === undefined ? {} : { pool: flags.pool }),
+      ...(flags.seed === undefined ? {} : { seed: flags.seed }),
       backbone,
     },
   };

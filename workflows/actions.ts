@@ -10,7 +10,7 @@
 //   refinement edits the CURRENT image It: its instruction is a correction of It.
 // - Best-of-N: an unparseable score ranks below every readable score; ties go to the lowest
 //   candidate index, so the choice is deterministic.
-import { proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { proxyActivities } from '@temporalio/workflow';
 import type { ModelActivities } from '../activities/model';
 import { addCalls, noCalls } from './metrics';
 import { modelActivity } from './policy';
@@ -26,6 +26,8 @@ export interface StepContext {
   n: number;
   size: number;
   heartbeatSeconds: number;
+  /** The options' seed, or the workflow id. */
+  seedBase: string;
   originalPrompt: string;
   source?: ImageRef;
   prompt: string;
@@ -54,8 +56,8 @@ export class ActionNotApplicable extends Error {
 }
 
 /** Deterministic 32-bit seed from (workflow id, step, role, candidate): FNV-1a over the key. */
-export function deriveSeed(workflowId: string, step: number, role: string, candidate = 0): number {
-  const key = `${workflowId}|${step}|${role}|${candidate}`;
+export function deriveSeed(base: string, step: number, role: string, candidate = 0): number {
+  const key = `${base}|${step}|${role}|${candidate}`;
   let hash = 0x811c9dc5;
   for (let i = 0; i < key.length; i++) {
     hash ^= key.charCodeAt(i);
@@ -75,7 +77,7 @@ function model(ctx: StepContext, id: string): ModelActivities {
 }
 
 function seed(ctx: StepContext, role: string, candidate = 0): number {
-  return deriveSeed(workflowInfo().workflowId, ctx.step, role, candidate);
+  return deriveSeed(ctx.seedBase, ctx.step, role, candidate);
 }
 
 /** One image from a prompt: generation from text, or an edit of the source when editing. */

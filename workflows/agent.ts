@@ -85,6 +85,7 @@ export async function agentWorkflow(input: AgentInput): Promise<AgentResult> {
   const { workflowId } = workflowInfo();
   const taskQueue = gpuTaskQueue(options);
   const mode = I0 ? 'editing' : 'generation';
+  const seedBase = options.seed ?? workflowId;
   const startedMs = Date.now();
 
   // State s_t = {P0, I0, Pt, It, O}.
@@ -117,6 +118,7 @@ export async function agentWorkflow(input: AgentInput): Promise<AgentResult> {
       n: options.n,
       size: options.size,
       heartbeatSeconds: options.heartbeatSeconds,
+      seedBase,
       originalPrompt: P0,
       source: I0,
       prompt: Pt,
@@ -142,7 +144,7 @@ export async function agentWorkflow(input: AgentInput): Promise<AgentResult> {
       tMax: options.tMax,
       history,
       offered: allowed,
-      seed: deriveSeed(workflowId, t, 'decide'),
+      seed: deriveSeed(seedBase, t, 'decide'),
     });
     const reason = fallbackReason(decision, allowed);
     const action: ActionName = reason === null && decision.action !== null ? decision.action : fallbackAction;

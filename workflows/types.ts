@@ -77,6 +77,11 @@ export const agentOptionsSchema = z
     /** Name of the backbone the GPU workers should use (they may serve several). */
     backbone: z.string().min(1).default(DEFAULT_BACKBONE),
     size: z.number().int().min(64).max(2048).default(DEFAULT_IMAGE_SIZE),
+    /**
+     * Base of every seed in the run. Absent, the workflow id is the base, so each run draws its own
+     * images; giving the seed of an earlier run reproduces its draws.
+     */
+    seed: z.string().min(1).max(200).optional(),
     /** How long a model call may go without a heartbeat before it is retried on another worker. */
     heartbeatSeconds: z.number().int().min(1).max(600).default(DEFAULT_HEARTBEAT_SECONDS),
   })

