@@ -1,5 +1,6 @@
 // Control-plane activities: they run on the control worker (queue `imagent`, CPU only).
 import type { BlobStore } from '../storage/blobstore';
+import { resultKey, type ItemResult } from '../workflows/batch-types';
 import type { ImageRef, Observation } from '../workflows/types';
 import { toActivityFailure } from './failures';
 
@@ -16,6 +17,15 @@ export function createControlActivities(deps: ControlDeps) {
      */
     async observe(observation: Observation): Promise<Observation> {
       return Promise.resolve(observation);
+    },
+
+    /** Writes a batch item's result record; the key is the item's, so a rewrite replaces it. */
+    async writeItemResult(record: ItemResult & { itemId: string }): Promise<void> {
+      try {
+        await deps.store.put(resultKey(record.batchId, record.itemId), JSON.stringify(record), 'application/json');
+      } catch (err) {
+        throw toActivityFailure(err);
+      }
     },
 
     /** Copies an image from a path, an http(s) URL or a store URI into the store. */

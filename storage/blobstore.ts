@@ -81,7 +81,7 @@ async function readFileUri(uri: string): Promise<Buffer> {
   }
 }
 
-function fileUriToPath(uri: string): string {
+export function fileUriToPath(uri: string): string {
   try {
     return fileURLToPath(uri);
   } catch (error) {
@@ -362,13 +362,13 @@ class S3BlobStore extends ContentAddressedStore {
   }
 }
 
-function parseS3Uri(uri: string): { bucket: string; key: string } | null {
+export function parseS3Uri(uri: string): { bucket: string; key: string } | null {
   const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(uri);
   return match ? { bucket: match[1], key: match[2] } : null;
 }
 
 /** The S3 client for a store: endpoint and region from env, credentials from the default chain. */
-function s3Client(env: Env): { client: S3Client; region: string } {
+export function s3Client(env: Env): { client: S3Client; region: string } {
   const endpoint = env.IMAGENT_S3_ENDPOINT || env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL;
   const region = env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1';
   const client = new S3Client({

@@ -1,6 +1,6 @@
 // The control worker: runs the workflows and the storage activities on CPU (queue `imagent`).
 import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
-import { createControlActivities } from '../activities';
+import { createBatchActivities, createControlActivities } from '../activities';
 import type { BlobStore } from '../storage/blobstore';
 import { CONTROL_TASK_QUEUE } from '../workflows/types';
 
@@ -19,7 +19,7 @@ export async function createControlWorker(options: ControlWorkerOptions): Promis
     namespace: options.namespace ?? 'default',
     taskQueue: options.taskQueue ?? CONTROL_TASK_QUEUE,
     workflowBundle: options.workflowBundle,
-    activities: createControlActivities({ store: options.store }),
+    activities: { ...createControlActivities({ store: options.store }), ...createBatchActivities({ store: options.store }) },
     ...(options.identity === undefined ? {} : { identity: options.identity }),
   });
 }

@@ -3,6 +3,9 @@
 import {
   ActivityFailure,
   ApplicationFailure,
+  CancellationScope,
+  getExternalWorkflowHandle,
+  isCancellation,
   defineQuery,
   proxyActivities,
   proxyLocalActivities,
@@ -20,16 +23,20 @@ import {
   type StepContext,
 } from './actions';
 import { addCalls, noCalls, runMetrics } from './metrics';
-import { modelActivity, OBSERVE_LOCAL_ACTIVITY } from './policy';
+import { itemDoneSignal, type ItemReport } from './batch-types';
+import { modelActivity, OBSERVE_LOCAL_ACTIVITY, STORAGE_ACTIVITY } from './policy';
 import {
   ACTIONS,
   ACTIONS_NEEDING_IMAGE,
   agentInputSchema,
+  batchLinkSchema,
   describeZodError,
   gpuTaskQueue,
   type ActionName,
   type AgentInput,
   type AgentResult,
+  type BatchLink,
+  type ParsedAgentInput,
   type BackboneCapabilities,
   type HistoryEntry,
   type ImageRef,
@@ -48,6 +55,7 @@ export interface AgentStatus {
 export const statusQuery = defineQuery<AgentStatus>('status');
 
 const { observe } = proxyLocalActivities<ControlActivities>(OBSERVE_LOCAL_ACTIVITY);
+const control = proxyActivities<ControlActivities>(STORAGE_ACTIVITY);
 
 /** Actions the controller may pick in this state; what falls outside triggers the fallback. */
 function allowedActions(produced: boolean, backbone: BackboneCapabilities): ActionName[] {
@@ -78,10 +86,60 @@ function failureOf(err: unknown): { type: string; message: string } | null {
 
 export async function agentWorkflow(input: AgentInput): Promise<AgentResult> {
   const parsed = agentInputSchema.safeParse(input);
-  if (!parsed.success) {
-    throw ApplicationFailure.nonRetryable(`The agent input is invalid: ${describeZodError(parsed.error)}.`, 'InvalidInput');
+  // A run started by a batch reports back however it ends, even on invalid input.
+  const link = parsed.success ? parsed.data.batch : batchLinkSchema.safeParse((input as { batch?: unknown }).batch).data;
+  try {
+    if (!parsed.success) {
+      throw ApplicationFailure.nonRetryable(`The agent input is invalid: ${describeZodError(parsed.error)}.`, 'InvalidInput');
+    }
+    const result = await runAgent(parsed.data);
+    if (link) await reportToBatch(link, 'succeeded', input.prompt, result, null);
+    return result;
+  } catch (err) {
+    if (link) {
+      const status = isCancellation(err) ? 'cancelled' : 'failed';
+      await CancellationScope.nonCancellable(() => reportToBatch(link, status, input.prompt, null, messageOf(err)));
+    }
+    throw err;
   }
-  const { prompt: P0, image: I0, options } = parsed.data;
+}
+
+function messageOf(err: unknown): string {
+  if (err instanceof ApplicationFailure) return `${err.type ?? 'Error'}: ${err.message}`;
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Writes the item's result record (idempotently), then tells the batch the item ended. */
+async function reportToBatch(
+  link: BatchLink,
+  status: ItemReport['status'],
+  prompt: string,
+  result: AgentResult | null,
+  error: string | null,
+): Promise<void> {
+  await control.writeItemResult({
+    batchId: link.batchId,
+    itemId: link.itemId,
+    line: link.line,
+    status,
+    workflowId: workflowInfo().workflowId,
+    prompt,
+    finalImage: result?.finalImage ?? null,
+    steps: result?.metrics.steps ?? 0,
+    actions: result?.trajectory.map((o) => o.action) ?? [],
+    score: result?.finalScore ?? null,
+    metrics: result?.metrics ?? null,
+    error,
+  });
+  try {
+    await getExternalWorkflowHandle(link.batchWorkflowId).signal(itemDoneSignal, { itemId: link.itemId, status });
+  } catch {
+    // The batch has closed (cancelled or terminated); the result record above is what counts.
+  }
+}
+
+async function runAgent(parsed: ParsedAgentInput): Promise<AgentResult> {
+  const { prompt: P0, image: I0, options } = parsed;
   const { workflowId } = workflowInfo();
   const taskQueue = gpuTaskQueue(options);
   const mode = I0 ? 'editing' : 'generation';

@@ -88,11 +88,29 @@ export const agentOptionsSchema = z
   .strict();
 export type AgentOptions = z.infer<typeof agentOptionsSchema>;
 
+/** Item ids become parts of workflow ids and object keys, so they are kept to a safe alphabet. */
+export const itemIdSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'id must be 1-128 letters, digits, dots, dashes or underscores, starting with a letter or digit');
+
+/** Link from an agent run back to the batch that started it. */
+export const batchLinkSchema = z
+  .object({
+    batchWorkflowId: z.string().min(1),
+    batchId: z.string().min(1),
+    itemId: itemIdSchema,
+    line: z.number().int().positive(),
+  })
+  .strict();
+export type BatchLink = z.infer<typeof batchLinkSchema>;
+
 export const agentInputSchema = z
   .object({
     prompt: z.string().trim().min(1, 'prompt must not be empty').max(4000, 'prompt is longer than 4000 characters'),
     image: imageRefSchema.optional(),
     options: agentOptionsSchema.default(agentOptionsSchema.parse({})),
+    /** Set when a batch started this run: the run writes its result record and reports back. */
+    batch: batchLinkSchema.optional(),
   })
   .strict();
 export type AgentInput = z.input<typeof agentInputSchema>;
