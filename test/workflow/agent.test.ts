@@ -74,7 +74,7 @@ describe('agentWorkflow', () => {
   });
 
   it('ends at T_max when the controller never stops', async () => {
-    cluster = await startTestCluster({ backbone: new ScriptedController(Array(3).fill(answer('generate_basic'))) });
+    cluster = await startTestCluster({ backbone: new ScriptedController(Array.from({ length: 3 }, () => answer('generate_basic'))) });
     const result = await cluster.runAgent({ prompt: 'a photo of a dog', options: { tMax: 3 } });
     expect(result.trajectory.map((o) => o.action)).toEqual(['naive_generation', 'naive_generation', 'naive_generation']);
     expect(result.metrics).toMatchObject({ steps: 3, stoppedBy: 't_max', controllerCalls: 3 });
