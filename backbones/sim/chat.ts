@@ -2,7 +2,7 @@
 // seeing attached images only through their pixels (vision.readImage). It follows the paper's
 // decision principles as a heuristic, and is imperfect in documented ways: it overlooks some
 // flaws, its scores are noisy, and (when asked to be) it sometimes ignores the answer format.
-import { detectTemplate, readField, type TemplateName } from '../../prompts/render';
+import { detectTemplate, readField, type Mode } from '../../prompts/render';
 import { ACTION_ALIASES, ACTIONS, type ActionName } from '../../workflows/types';
 import { describeEdit, editFailures, expectedEditScene, parseEdit, type EditFailure, type EditOp, type Target } from './edit';
 import { checkImage, type CheckResult, type Failure } from './groundtruth';
@@ -10,7 +10,7 @@ import { INVERSE_RELATION, describeScene, objectPhrase, parsePrompt, relationTex
 import { chance, hashBytes, hashString, pick, rngFor } from './rng';
 import type { Instance, Scene } from './scene';
 import { readImage, sceneFromInstances } from './vision';
-import { nounFor, numberWord } from './world';
+import { MAX_COUNT, nounFor, numberWord } from './world';
 
 /**
  * Chance that the model overlooks one flaw of an image (per flaw and image, so every template
@@ -38,10 +38,7 @@ export interface ChatOptions {
   instructionNoise: number;
 }
 
-type Mode = 'generation' | 'editing';
-
 interface View {
-  template: TemplateName;
   text: string;
   mode: Mode;
   original: string;
@@ -58,11 +55,10 @@ function see(png: Buffer): Sight {
   return { instances: readImage(png), hash: hashBytes(png) };
 }
 
-function viewOf(template: TemplateName, text: string): View {
+function viewOf(text: string): View {
   const task = readField(text, 'Task') ?? '';
   const original = readField(text, 'Original request') ?? '';
   return {
-    template,
     text,
     mode: task.startsWith('image editing') ? 'editing' : 'generation',
     original,
@@ -84,7 +80,8 @@ function noticedEdits(failures: EditFailure[], sight: Sight): EditFailure[] {
 function summary(instances: readonly Instance[]): string {
   if (instances.length === 0) return 'no objects';
   const scene = sceneFromInstances(instances);
-  return scene.objects.map((o) => `${numberWord(Math.min(o.count, 10))} ${o.color ?? ''} ${nounFor(o.cls, o.count)}`.replace(/\s+/g, ' ')).join(', ');
+  const amount = (n: number): string => (n <= MAX_COUNT ? numberWord(n) : String(n));
+  return scene.objects.map((o) => `${amount(o.count)} ${o.color ?? ''} ${nounFor(o.cls, o.count)}`.replace(/\s+/g, ' ')).join(', ');
 }
 
 /** Answers one rendered template (or anything else) with the images attached to it. */
@@ -93,7 +90,7 @@ export function answer(text: string, images: readonly Buffer[], options: ChatOpt
   if (template === null) {
     return 'I am the simulated image model. I can plan a prompt, check an image against a request, suggest an edit, grade a result or choose the next step when asked with one of the agent\'s templates; this message is none of those, so there is nothing for me to do with it.';
   }
-  const view = viewOf(template, text);
+  const view = viewOf(text);
   const sights = images.map(see);
   switch (template) {
     case 'controller':
@@ -117,15 +114,19 @@ function intendedScene(view: View): ParsedPrompt {
   return parsePrompt(view.original);
 }
 
-/** Failures of one image, as noticed; in editing mode, of the requested edits on that image alone. */
+/** Failures of one image as noticed; in editing mode, of the requested edits, judged on that image alone. */
 interface Judgement {
   failures: string[];
   /** Only wrong colours or counts: a local edit can fix them. */
   localOnly: boolean;
   missing: boolean;
+  /** Generation: the check behind the failures. */
+  generation?: CheckResult;
+  /** Editing: the requested edits and which of them the image fails. */
+  edits?: { ops: EditOp[]; failures: EditFailure[] };
 }
 
-function judge(view: View, sight: Sight): Judgement & { generation?: CheckResult; edits?: { ops: EditOp[]; failures: EditFailure[] } } {
+function judge(view: View, sight: Sight): Judgement {
   if (view.mode === 'editing') {
     const ops = parseEdit(view.original).ops;
     const failures = noticedEdits(editFailures(sight.instances, ops), sight);
@@ -180,10 +181,12 @@ function offeredName(state: ControllerState, action: ActionName): string | undef
 
 /** Whether the current prompt already spells out everything the request asks, knowledge resolved. */
 function explicitPrompt(view: View, intended: Scene): boolean {
+  if (view.mode === 'editing') {
+    const parsed = parseEdit(view.current);
+    return parsed.ops.length > 0 && parsed.knowledge.length === 0;
+  }
   const current = parsePrompt(view.current);
-  if (current.knowledge.length > 0) return false;
-  if (view.mode === 'editing') return parseEdit(view.current).knowledge.length === 0;
-  return checkImage(intended, current.scene).correct && current.emphasis.count.every((n) => n > 0);
+  return current.knowledge.length === 0 && checkImage(intended, current.scene).correct && current.emphasis.count.every((n) => n > 0);
 }
 
 function isComplex(view: View): boolean {

@@ -318,19 +318,19 @@ export function editFailures(instances: readonly Instance[], ops: readonly EditO
     switch (op.kind) {
       case 'add': {
         const added = of({ cls: op.object.cls, color: op.object.color, plural: false });
-        if (added.length === 0) fail('missing', `${objectPhrase(op.object)}`);
+        if (added.length === 0) fail('missing', objectPhrase(op.object));
         else if (op.relation && op.anchor && !relationHolds(added, of(op.anchor), op.relation)) {
           fail('position', `${targetPhrase({ ...op.object, plural: op.object.count > 1 })} not ${relationText(op.relation)} ${targetPhrase(op.anchor)}`);
         }
         break;
       }
       case 'remove':
-        if (op.count === undefined && of(op.target).length > 0) fail('still there', `${targetPhrase(op.target)}`);
+        if (op.count === undefined && of(op.target).length > 0) fail('still there', targetPhrase(op.target));
         break;
       case 'recolor': {
         const all = instances.filter((i) => i.cls === op.target.cls);
         const stale = op.target.color === undefined ? all.filter((i) => i.color !== op.color) : of(op.target).filter((i) => i.color !== op.color);
-        if (all.length === 0) fail('missing', `${targetPhrase(op.target)}`);
+        if (all.length === 0) fail('missing', targetPhrase(op.target));
         else if (stale.length > 0 || !all.some((i) => i.color === op.color)) fail('colour', `${targetPhrase(op.target)} not ${op.color}`);
         break;
       }
@@ -345,8 +345,8 @@ export function editFailures(instances: readonly Instance[], ops: readonly EditO
         }
         break;
       case 'replace':
-        if (of(op.target).length > 0) fail('still there', `${targetPhrase(op.target)}`);
-        if (of({ cls: op.object.cls, color: op.object.color, plural: false }).length === 0) fail('missing', `${objectPhrase(op.object)}`);
+        if (of(op.target).length > 0) fail('still there', targetPhrase(op.target));
+        if (of({ cls: op.object.cls, color: op.object.color, plural: false }).length === 0) fail('missing', objectPhrase(op.object));
         break;
     }
   });
