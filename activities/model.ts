@@ -114,6 +114,18 @@ export interface ScoreOutput extends Timed {
   reasoning: string;
 }
 
+/**
+ * The activity context when running as a Temporal activity; none when the same functions are
+ * called directly (the benchmarks' plain in-process loop), which then runs without heartbeats.
+ */
+function activityContext(): Context | undefined {
+  try {
+    return Context.current();
+  } catch {
+    return undefined;
+  }
+}
+
 export function createModelActivities(deps: ModelDeps) {
   const heartbeatEvery = deps.heartbeatIntervalMs ?? 5_000;
 
@@ -131,16 +143,16 @@ export function createModelActivities(deps: ModelDeps) {
   }
 
   /**
-   * Runs one backbone call, heartbeating while it is in flight so a hung GPU is noticed within the
-   * heartbeat timeout, and passing Temporal's cancellation on to the call.
+   * Runs one backbone call, heartbeating while it is in flight so a dead worker is noticed within
+   * the heartbeat timeout, and passing Temporal's cancellation on to the call.
    */
-  async function call<T>(work: (signal: AbortSignal) => Promise<T>): Promise<{ value: T; modelMs: number }> {
-    const ctx = Context.current();
+  async function call<T>(work: (signal: AbortSignal | undefined) => Promise<T>): Promise<{ value: T; modelMs: number }> {
+    const ctx = activityContext();
     const started = performance.now();
-    const every = Math.max(100, Math.min(heartbeatEvery, (ctx.info.heartbeatTimeoutMs ?? Infinity) / 3));
-    const timer = setInterval(() => ctx.heartbeat(), every);
+    const every = Math.max(100, Math.min(heartbeatEvery, (ctx?.info.heartbeatTimeoutMs ?? Infinity) / 3));
+    const timer = ctx ? setInterval(() => ctx.heartbeat(), every) : undefined;
     try {
-      const value = await work(ctx.cancellationSignal);
+      const value = await work(ctx?.cancellationSignal);
       return { value, modelMs: Math.round(performance.now() - started) };
     } catch (err) {
       throw toActivityFailure(err);

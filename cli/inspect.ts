@@ -1,6 +1,7 @@
 // Rebuilds an agent run from its event history alone: the observations the workflow recorded
 // (local-activity markers), its input, its outcome, and what is still in flight or retrying.
 // Works for running, completed, failed, cancelled and terminated workflows alike.
+import { UserError } from './errors';
 import type { Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
@@ -189,8 +190,9 @@ export async function inspectWorkflow(client: Client, workflowId: string, runId?
   try {
     history = await handle.fetchHistory();
   } catch (err) {
-    if ((err as Error).name === 'WorkflowNotFoundError') {
-      throw new Error(`No workflow with id "${workflowId}" exists in this namespace. Check the id (imagent run prints it) and TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE.`);
+    // fetchHistory reports a missing workflow as a gRPC NOT_FOUND (code 5).
+    if ((err as Error).name === 'WorkflowNotFoundError' || (err as { code?: number }).code === 5) {
+      throw new UserError(`No workflow with id "${workflowId}" exists in this namespace. Check the id (imagent run prints it) and TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE.`);
     }
     throw err;
   }

@@ -10,10 +10,8 @@
 //   refinement edits the CURRENT image It: its instruction is a correction of It.
 // - Best-of-N: an unparseable score ranks below every readable score; ties go to the lowest
 //   candidate index, so the choice is deterministic.
-import { proxyActivities } from '@temporalio/workflow';
 import type { ModelActivities } from '../activities/model';
 import { addCalls, noCalls } from './metrics';
-import { modelActivity } from './policy';
 import type { ActionName, BackboneCalls, Candidate, ImageRef } from './types';
 
 export type Mode = 'generation' | 'editing';
@@ -22,10 +20,10 @@ export interface StepContext {
   step: number;
   mode: Mode;
   backbone: string;
-  taskQueue: string;
+  /** Model calls of this step; `id` names the call, e.g. "generate-2". */
+  model(id: string): ModelActivities;
   n: number;
   size: number;
-  heartbeatSeconds: number;
   /** The options' seed, or the workflow id. */
   seedBase: string;
   originalPrompt: string;
@@ -66,16 +64,6 @@ export function deriveSeed(base: string, step: number, role: string, candidate =
   return hash >>> 0;
 }
 
-/** Activity stubs with a readable, deterministic activity id such as "3/score-1". */
-function model(ctx: StepContext, id: string): ModelActivities {
-  const isImage = id.startsWith('generate') || id.startsWith('edit');
-  return proxyActivities<ModelActivities>({
-    ...modelActivity(isImage ? 'image' : 'chat', ctx.heartbeatSeconds),
-    taskQueue: ctx.taskQueue,
-    activityId: `${ctx.step}/${id}`,
-  });
-}
-
 function seed(ctx: StepContext, role: string, candidate = 0): number {
   return deriveSeed(ctx.seedBase, ctx.step, role, candidate);
 }
@@ -84,7 +72,7 @@ function seed(ctx: StepContext, role: string, candidate = 0): number {
 async function render(ctx: StepContext, prompt: string, candidate: number, id: string) {
   if (ctx.mode === 'editing') {
     if (!ctx.source) throw new ActionNotApplicable('Editing mode has no source image.');
-    const out = await model(ctx, `edit${id}`).edit({
+    const out = await ctx.model(`edit${id}`).edit({
       backbone: ctx.backbone,
       image: ctx.source,
       instruction: prompt,
@@ -92,7 +80,7 @@ async function render(ctx: StepContext, prompt: string, candidate: number, id: s
     });
     return { ...out, calls: { ...noCalls(), edit: 1 } };
   }
-  const out = await model(ctx, `generate${id}`).generate({
+  const out = await ctx.model(`generate${id}`).generate({
     backbone: ctx.backbone,
     prompt,
     seed: seed(ctx, 'image', candidate),
@@ -109,7 +97,7 @@ function requireImage(ctx: StepContext): ImageRef {
 /** Self-evaluation of one image against the original request (0-10). */
 export async function evaluate(ctx: StepContext, image: ImageRef, candidate?: number) {
   const id = candidate === undefined ? 'score' : `score-${candidate}`;
-  return model(ctx, id).score({
+  return ctx.model(id).score({
     backbone: ctx.backbone,
     mode: ctx.mode,
     originalPrompt: ctx.originalPrompt,
@@ -138,7 +126,7 @@ async function naiveGeneration(ctx: StepContext): Promise<ActionOutcome> {
 
 /** 2. Prompt enhancement: a <think> plan that makes the prompt explicit, then one image from it. */
 async function promptEnhancement(ctx: StepContext): Promise<ActionOutcome> {
-  const plan = await model(ctx, 'enhance').enhance(promptContext(ctx, 'enhance'));
+  const plan = await ctx.model('enhance').enhance(promptContext(ctx, 'enhance'));
   // A plan with no final prompt still tells the operator what the model thought; the image is
   // then made from the unchanged prompt rather than from a guess at the plan's intent.
   const prompt = plan.prompt ?? ctx.prompt;
@@ -155,7 +143,7 @@ async function promptEnhancement(ctx: StepContext): Promise<ActionOutcome> {
 /** 3. Prompt revision: compare the current image with the request, refine the prompt, render. */
 async function promptRevision(ctx: StepContext): Promise<ActionOutcome> {
   const image = requireImage(ctx);
-  const revision = await model(ctx, 'revise').revise({ ...promptContext(ctx, 'revise'), image });
+  const revision = await ctx.model('revise').revise({ ...promptContext(ctx, 'revise'), image });
   const prompt = revision.prompt ?? ctx.prompt;
   const out = await render(ctx, prompt, 0, '');
   return {
@@ -170,11 +158,11 @@ async function promptRevision(ctx: StepContext): Promise<ActionOutcome> {
 /** 4. Image detail refinement: plan a minimal edit of the current image, then apply it. */
 async function imageDetailRefinement(ctx: StepContext): Promise<ActionOutcome> {
   const image = requireImage(ctx);
-  const planned = await model(ctx, 'plan-edit').planEdit({ ...promptContext(ctx, 'plan-edit'), image });
+  const planned = await ctx.model('plan-edit').planEdit({ ...promptContext(ctx, 'plan-edit'), image });
   if (planned.instruction === null) {
     throw new ActionNotApplicable('The model wrote no editing instruction that could be read, so the image was left as it was.');
   }
-  const edited = await model(ctx, 'edit').edit({
+  const edited = await ctx.model('edit').edit({
     backbone: ctx.backbone,
     image,
     instruction: planned.instruction,
