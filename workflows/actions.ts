@@ -124,35 +124,32 @@ async function naiveGeneration(ctx: StepContext): Promise<ActionOutcome> {
   return { prompt: ctx.prompt, image: out.image, modelMs: out.modelMs, calls: out.calls };
 }
 
-/** 2. Prompt enhancement: a <think> plan that makes the prompt explicit, then one image from it. */
-async function promptEnhancement(ctx: StepContext): Promise<ActionOutcome> {
-  const plan = await ctx.model('enhance').enhance(promptContext(ctx, 'enhance'));
-  // A plan with no final prompt still tells the operator what the model thought; the image is
-  // then made from the unchanged prompt rather than from a guess at the plan's intent.
-  const prompt = plan.prompt ?? ctx.prompt;
+/**
+ * Renders from a rewritten prompt. A rewrite with no readable prompt keeps the current one: the
+ * rewrite's text still tells the operator what the model thought, but the image is not made from
+ * a guess at its intent.
+ */
+async function renderRewrite(ctx: StepContext, rewrite: { prompt: string | null; plan: string; modelMs: number }): Promise<ActionOutcome> {
+  const prompt = rewrite.prompt ?? ctx.prompt;
   const out = await render(ctx, prompt, 0, '');
   return {
     prompt,
     image: out.image,
-    plan: plan.plan,
-    modelMs: plan.modelMs + out.modelMs,
+    plan: rewrite.plan,
+    modelMs: rewrite.modelMs + out.modelMs,
     calls: addCalls({ ...noCalls(), chat: 1 }, out.calls),
   };
 }
 
+/** 2. Prompt enhancement: a <think> plan that makes the prompt explicit, then one image from it. */
+async function promptEnhancement(ctx: StepContext): Promise<ActionOutcome> {
+  return renderRewrite(ctx, await ctx.model('enhance').enhance(promptContext(ctx, 'enhance')));
+}
+
 /** 3. Prompt revision: compare the current image with the request, refine the prompt, render. */
 async function promptRevision(ctx: StepContext): Promise<ActionOutcome> {
-  const image = requireImage(ctx);
-  const revision = await ctx.model('revise').revise({ ...promptContext(ctx, 'revise'), image });
-  const prompt = revision.prompt ?? ctx.prompt;
-  const out = await render(ctx, prompt, 0, '');
-  return {
-    prompt,
-    image: out.image,
-    plan: revision.raw,
-    modelMs: revision.modelMs + out.modelMs,
-    calls: addCalls({ ...noCalls(), chat: 1 }, out.calls),
-  };
+  const revision = await ctx.model('revise').revise({ ...promptContext(ctx, 'revise'), image: requireImage(ctx) });
+  return renderRewrite(ctx, { prompt: revision.prompt, plan: revision.raw, modelMs: revision.modelMs });
 }
 
 /** 4. Image detail refinement: plan a minimal edit of the current image, then apply it. */
