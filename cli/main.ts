@@ -1,8 +1,11 @@
-// The `imagent` command: run the agent, inspect a run, or serve as a worker.
+// The `imagent` command: run the agent, run and steer batches, inspect and report, or serve as a worker.
 import { Command, InvalidArgumentError } from 'commander';
 import { runCommand } from './run';
 import { inspectCommand } from './inspect-command';
 import { workerCommand } from './worker';
+import { batchCommand, batchConcurrencyCommand, batchSignalCommand, batchStatusCommand } from './batch';
+import { reportCommand } from './report';
+import { MAX_BATCH_CONCURRENCY } from '../workflows/batch-types';
 import { runSimServerFromArgs } from '../backbones/sim/server-main';
 import { UserError } from './errors';
 
@@ -41,6 +44,50 @@ export function buildProgram(): Command {
     .argument('<workflowId>')
     .option('--json', 'print JSON')
     .action(inspectCommand);
+
+  const batch = program
+    .command('batch')
+    .description('Run the agent on every line of a JSON Lines manifest, durably, and watch it (Ctrl-C detaches).')
+    .enablePositionalOptions()
+    .argument('<manifest>', 'a .jsonl file or s3:// URI; each line {"id", "prompt", "image"?, "options"?: {"tMax", "n", "pool", "seed"}}')
+    .option('--id <batchId>', 'batch id (default: from the manifest\'s content, so the same manifest resumes its batch)')
+    .option('--concurrency <k>', 'items running at once (default 16)', integer('--concurrency', 1, MAX_BATCH_CONCURRENCY))
+    .option('--t-max <steps>', 'most steps per item', integer('--t-max', 1, 32))
+    .option('--n <candidates>', 'candidates per Best-of-N step', integer('--n', 1, 32))
+    .option('--pool <name>', 'GPU pool to run the model calls on')
+    .option('--out <dir>', 'write each succeeded item\'s final image to DIR/<id>.png at the end')
+    .action(batchCommand);
+  batch
+    .command('status')
+    .description('Show a batch\'s progress until it ends (re-attaches after Ctrl-C), or how it ended.')
+    .argument('<batchId>')
+    .option('--json', 'print one progress object and exit')
+    .option('--out <dir>', 'write each succeeded item\'s final image to DIR/<id>.png at the end')
+    .action(batchStatusCommand);
+  for (const [kind, what] of [
+    ['pause', 'Stop starting new items; running ones finish.'],
+    ['resume', 'Start new items again after a pause.'],
+    ['cancel', 'Stop starting new items and cancel the running ones; the batch ends with a summary.'],
+  ] as const) {
+    batch
+      .command(kind)
+      .description(what)
+      .argument('<batchId>')
+      .action((batchId: string) => batchSignalCommand(kind, batchId));
+  }
+  batch
+    .command('concurrency')
+    .description('Change how many items a running batch runs at once.')
+    .argument('<batchId>')
+    .argument('<k>', 'items at once', integer('Concurrency', 1, MAX_BATCH_CONCURRENCY))
+    .action(batchConcurrencyCommand);
+
+  program
+    .command('report')
+    .description('Aggregate batches and runs: success, PSR/AUR/AVR, the action chosen at each step, scores, cost per image.')
+    .argument('<ids...>', 'batch ids and agent workflow ids')
+    .option('--json', 'print JSON')
+    .action(reportCommand);
 
   program
     .command('worker')

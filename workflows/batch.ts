@@ -13,6 +13,7 @@ import {
   defineSignal,
   defineUpdate,
   getExternalWorkflowHandle,
+  patched,
   proxyActivities,
   setHandler,
   startChild,
@@ -80,10 +81,20 @@ export async function batchWorkflow(input: BatchInput, carried?: BatchState): Pr
   setHandler(resumeSignal, () => void (state.paused = false));
   setHandler(cancelSignal, () => void (state.cancelled = true));
   setHandler(itemDoneSignal, (report) => {
-    // Reports are idempotent: a duplicate (or one for an item this batch does not track) is ignored.
-    if (!(report.itemId in state.inFlight)) return;
-    delete state.inFlight[report.itemId];
-    state.counts[report.status] += 1;
+    if (report.itemId in state.inFlight) {
+      delete state.inFlight[report.itemId];
+      state.counts[report.status] += 1;
+      return;
+    }
+    // A run started by an earlier submission of this batch ended after this one read the item's
+    // line but before it started the item. Starting it now would run it twice, or (while that run
+    // is still closing) wait for a report that has already come: it is done.
+    const waiting = state.pending.findIndex((item) => item.id === report.itemId);
+    if (waiting !== -1 && patched('batch-report-for-pending-item')) {
+      state.pending.splice(waiting, 1);
+      state.counts[report.status] += 1;
+    }
+    // Otherwise a duplicate, or a report for an item this batch does not track: ignored.
   });
   setHandler(
     setConcurrencyUpdate,

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { WorkflowFailedError } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { BackboneError, type Backbone, type ChatRequest, type EditRequest, type GenerateRequest } from '../../backbones/backbone';
-import { SimBackbone } from '../../backbones/sim';
+import { scoreEdit, SimBackbone } from '../../backbones/sim';
 import { ACTIONS, type AgentResult } from '../../workflows/types';
 import { startTestCluster, uniqueName, type TestCluster } from '../helpers/cluster';
 import { answer, ScriptedController } from '../helpers/scripted';
@@ -53,13 +53,16 @@ describe('agentWorkflow', () => {
     const sim = new SimBackbone();
     cluster = await startTestCluster({ backbone: new ScriptedController([answer('generate_basic'), answer('STOP')], sim) });
     const source = await cluster.store.putImage(await sim.generate({ prompt: 'a red cup', seed: 7, width: 512, height: 512 }));
-    const result = await cluster.runAgent({ prompt: 'make the cup blue', image: source, options: { tMax: 3 } });
+    // A fixed seed: the sim's edits succeed with a documented probability, and this seed draws a success.
+    const result = await cluster.runAgent({ prompt: 'make the cup blue', image: source, options: { tMax: 3, seed: 'edit-test' } });
     expect(result.mode).toBe('editing');
     expect(result.trajectory.map((o) => o.action)).toEqual(['naive_generation', 'stop']);
     expect(result.trajectory[0].imageBefore).toEqual(source);
     expect(result.metrics.calls.edit).toBe(1);
     expect(result.metrics.calls.generate).toBe(0);
     expect(result.finalImage.sha256).not.toBe(source.sha256);
+    const check = scoreEdit(await cluster.store.getImage(source), 'make the cup blue', await cluster.store.getImage(result.finalImage));
+    expect(check.correct).toBe(true);
     await expectImagesInStore(cluster, result);
   });
 
