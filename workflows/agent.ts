@@ -51,7 +51,9 @@ export async function agentWorkflow(input: AgentInput): Promise<AgentResult> {
       throw ApplicationFailure.nonRetryable(`The agent input is invalid: ${describeZodError(parsed.error)}.`, 'InvalidInput');
     }
     const result = await runAgent(parsed.data);
-    if (link) await reportToBatch(link, 'succeeded', input.prompt, result, null);
+    // A cancel arriving as the run finishes must not cancel its report, or the batch would wait
+    // for a report that never comes.
+    if (link) await CancellationScope.nonCancellable(() => reportToBatch(link, 'succeeded', input.prompt, result, null));
     return result;
   } catch (err) {
     if (link) {

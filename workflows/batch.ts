@@ -30,6 +30,7 @@ import {
   type BatchProgress,
   type BatchState,
   type BatchSummary,
+  type ItemReport,
   itemDoneSignal,
 } from './batch-types';
 import { STORAGE_ACTIVITY } from './policy';
@@ -70,8 +71,14 @@ function initialState(raw: BatchInput): BatchState {
   };
 }
 
-export async function batchWorkflow(input: BatchInput, carried?: BatchState): Promise<BatchSummary> {
-  const state: BatchState = carried ? { ...carried, runs: carried.runs + 1 } : initialState(input);
+/** The state of one run, carried across continue-as-new. */
+interface RunState extends BatchState {
+  /** Reports from runs this batch was not tracking, by item id (see the itemDone handler). */
+  earlyReports: Record<string, ItemReport['status']>;
+}
+
+export async function batchWorkflow(input: BatchInput, carried?: BatchState & Partial<RunState>): Promise<BatchSummary> {
+  const state: RunState = carried ? { earlyReports: {}, ...carried, runs: carried.runs + 1 } : { ...initialState(input), earlyReports: {} };
   const batchId = workflowInfo().workflowId;
   const running = () => Object.keys(state.inFlight).length;
   let finishing = false;
@@ -86,15 +93,11 @@ export async function batchWorkflow(input: BatchInput, carried?: BatchState): Pr
       state.counts[report.status] += 1;
       return;
     }
-    // A run started by an earlier submission of this batch ended after this one read the item's
-    // line but before it started the item. Starting it now would run it twice, or (while that run
-    // is still closing) wait for a report that has already come: it is done.
-    const waiting = state.pending.findIndex((item) => item.id === report.itemId);
-    if (waiting !== -1 && patched('batch-report-for-pending-item')) {
-      state.pending.splice(waiting, 1);
-      state.counts[report.status] += 1;
-    }
-    // Otherwise a duplicate, or a report for an item this batch does not track: ignored.
+    // A run that an earlier submission of this batch started can end after this submission read
+    // its line (before its record was written) and before this one starts it. Its report is kept
+    // so that the item is not started again, which would run it twice or, while that run is still
+    // closing, wait for a report that has already come. A duplicate report is kept and never used.
+    state.earlyReports[report.itemId] = report.status;
   });
   setHandler(
     setConcurrencyUpdate,
@@ -147,7 +150,7 @@ export async function batchWorkflow(input: BatchInput, carried?: BatchState): Pr
 }
 
 /** Keeps the window full until the manifest is done or the batch is cancelled. */
-async function feed(state: BatchState, batchId: string, input: BatchInput): Promise<void> {
+async function feed(state: RunState, batchId: string, input: BatchInput): Promise<void> {
   const running = () => Object.keys(state.inFlight).length;
   while (!state.cancelled) {
     const { historyLength, continueAsNewSuggested } = workflowInfo();
@@ -164,6 +167,7 @@ async function feed(state: BatchState, batchId: string, input: BatchInput): Prom
       state.eof = page.eof;
       state.counts.invalid += page.invalid.length;
       state.counts.skipped += page.alreadyDone.length;
+      for (const done of page.alreadyDone) delete state.earlyReports[done.id];
       continue;
     }
     if (state.pending.length === 0 && state.eof && running() === 0) return;
@@ -183,7 +187,13 @@ async function feed(state: BatchState, batchId: string, input: BatchInput): Prom
   }
 }
 
-async function startItem(state: BatchState, batchId: string, item: BatchItem): Promise<void> {
+async function startItem(state: RunState, batchId: string, item: BatchItem): Promise<void> {
+  const reported = state.earlyReports[item.id];
+  if (reported !== undefined && patched('batch-early-reports')) {
+    delete state.earlyReports[item.id];
+    state.counts[reported] += 1;
+    return;
+  }
   state.inFlight[item.id] = { line: item.line };
   try {
     await startChild(agentWorkflow, {
