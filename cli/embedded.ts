@@ -103,7 +103,8 @@ async function startWorkers(server: DevServer, config: Config, store: BlobStore)
   const running = workers.map((w) => w.run());
   return {
     async stop() {
-      for (const w of workers) w.shutdown();
+      // The SDK's own SIGINT handling may have stopped them already.
+      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
       await Promise.allSettled(running);
       await connection.close();
     },
