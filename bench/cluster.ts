@@ -1,21 +1,18 @@
 // The Temporal side of the orchestration benchmarks: one in-memory dev server for the whole run,
 // a workflow bundle with the benchmark workflow in it, and sets of workers (a control worker and
-// GPU workers with metered sim backbones) started and stopped per measurement.
+// GPU worker processes with metered sim backbones) started and stopped per measurement.
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, NativeConnection, type Worker } from '@temporalio/worker';
-import { SimBackbone } from '../backbones/sim';
+import { bundleWorkflowCode, NativeConnection } from '@temporalio/worker';
 import { startTemporalDevServer, type DevServer } from '../infra/dev/stack';
 import { openBlobStore, type BlobStore } from '../storage/blobstore';
 import { createControlWorker } from '../workers/control';
-import { createGpuWorker } from '../workers/gpu';
 import { installRuntimeLogging } from '../workers/logging';
 import { gpuTaskQueueForPool } from '../workflows/types';
-import { BENCH_INSTRUCTION_NOISE } from './evaluate';
-import { MeteredBackbone, type Interval } from './metered';
+import type { Interval } from './metered';
 import { spawnWorker, type WorkerProcess } from './processes';
 
 export interface BenchStack {
@@ -64,7 +61,7 @@ export interface WorkerSet {
   store: BlobStore;
   /** When each model call kept a GPU worker busy, over all GPU workers. */
   intervals(): Promise<Interval[]>;
-  /** Process ids of GPU workers in processes of their own (none when they run in this process). */
+  /** Process ids of the GPU workers. */
   gpuPids: number[];
   stop(): Promise<void>;
 }
@@ -74,13 +71,15 @@ export interface WorkerSetOptions {
   gpuWorkers: number;
   slots: number;
   latencyScale: number;
-  /** GPU workers in processes of their own (as on separate machines) rather than in this one. */
-  separateProcesses?: boolean;
 }
 
 let sets = 0;
 
-/** A control worker in this process and GPU workers with metered sim backbones, on task queues of their own. */
+/**
+ * A control worker in this process and GPU workers with metered sim backbones in processes of
+ * their own (bench/gpu-worker.ts), as on separate machines: the sim's CPU work then never holds up
+ * the control worker's event loop. All on task queues of their own.
+ */
 export async function startWorkers(stack: BenchStack, options: WorkerSetOptions): Promise<WorkerSet> {
   sets++;
   const taskQueue = `bench-${options.name}-${sets}`;
@@ -89,7 +88,7 @@ export async function startWorkers(stack: BenchStack, options: WorkerSetOptions)
   mkdirSync(blobs, { recursive: true });
   const store = openBlobStore(pathToFileURL(blobs).href);
   const control = await createControlWorker({ connection: stack.connection, store, taskQueue, workflowBundle: { codePath: stack.bundlePath } });
-  const gpu = options.separateProcesses ? await gpuProcesses(stack, options, pool, store) : await gpuInProcess(stack, options, pool, store);
+  const gpu = await gpuProcesses(stack, options, pool, store);
   const running = control.run();
   return {
     taskQueue,
@@ -108,39 +107,6 @@ interface GpuSide {
   intervals(): Promise<Interval[]>;
   pids: number[];
   stop(): Promise<void>;
-}
-
-async function gpuInProcess(stack: BenchStack, options: WorkerSetOptions, pool: string, store: BlobStore): Promise<GpuSide> {
-  const backbones = Array.from(
-    { length: options.gpuWorkers },
-    () => new MeteredBackbone(new SimBackbone({ latencyScale: options.latencyScale, instructionNoise: BENCH_INSTRUCTION_NOISE })),
-  );
-  // The SDK allows one worker per task queue per connection, so each GPU worker has its own, as
-  // separate GPU machines would.
-  const connections = await Promise.all(backbones.map(() => NativeConnection.connect({ address: stack.server.address })));
-  const workers: Worker[] = [];
-  for (const [i, backbone] of backbones.entries()) {
-    workers.push(
-      await createGpuWorker({
-        connection: connections[i],
-        store,
-        backbones: { sim: backbone },
-        taskQueue: gpuTaskQueueForPool(pool),
-        slots: options.slots,
-        identity: `${pool}-gpu-${i}`,
-      }),
-    );
-  }
-  const running = workers.map((w) => w.run());
-  return {
-    intervals: () => Promise.resolve(backbones.flatMap((b) => b.intervals)),
-    pids: [],
-    async stop() {
-      for (const w of workers) w.shutdown();
-      await Promise.all(running);
-      await Promise.all(connections.map((c) => c.close()));
-    },
-  };
 }
 
 async function gpuProcesses(stack: BenchStack, options: WorkerSetOptions, pool: string, store: BlobStore): Promise<GpuSide> {

@@ -102,7 +102,7 @@ export async function runFanout(ctx: BenchContext): Promise<FanoutResult> {
   return {
     name: 'fanout',
     quick: ctx.quick,
-    setup: `one Best-of-N step (fixed-policy workflow, T_max 1) on one GPU worker of ${SLOTS} slots, sim latency ${LATENCY_SCALE} s per generation and ${SIM_LATENCY_SECONDS.chat * LATENCY_SCALE} s per scoring; median of ${repeats} repeats per N; prompt "${prompt}"`,
+    setup: `one Best-of-N step (fixed-policy workflow, T_max 1) on one GPU worker of ${SLOTS} slots (a process of its own), sim latency ${LATENCY_SCALE} s per generation and ${SIM_LATENCY_SECONDS.chat * LATENCY_SCALE} s per scoring; median of ${repeats} repeats per N; prompt "${prompt}"`,
     oneCandidateSeconds: round(oneCandidate / 1000),
     nominalOneCandidateSeconds: nominal,
     rows,

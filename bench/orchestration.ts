@@ -187,7 +187,7 @@ export async function runOrchestration(ctx: BenchContext): Promise<Orchestration
   return {
     name: 'orchestration',
     quick: ctx.quick,
-    setup: `ImAgent controller (T_max 5, N 4), ${items.length} prompts x ${seeds.length} seeds per latency, one at a time; one control worker and one GPU worker of ${SLOTS} slots in this process; sim latency per generation ${latencies.map((l) => `${l} s`).join(', ')} (chat and scoring ${SIM_LATENCY_SECONDS.chat / SIM_LATENCY_SECONDS.generate} of it); instruction noise ${BENCH_INSTRUCTION_NOISE}`,
+    setup: `ImAgent controller (T_max 5, N 4), ${items.length} prompts x ${seeds.length} seeds per latency, one at a time; one control worker in this process and one GPU worker of ${SLOTS} slots in a process of its own; sim latency per generation ${latencies.map((l) => `${l} s`).join(', ')} (chat and scoring ${SIM_LATENCY_SECONDS.chat / SIM_LATENCY_SECONDS.generate} of it); instruction noise ${BENCH_INSTRUCTION_NOISE}`,
     rows: latencies.flatMap((l) => [aggregate(runs, l, 'temporal'), aggregate(runs, l, 'plain')]),
     sameTrajectories,
     runs,

@@ -44,6 +44,7 @@ function table(headers: string[], rows: (string | number)[][]): string {
   return [line(headers), line(headers.map(() => '---')), ...rows.map(line)].join('\n');
 }
 
+const sentence = (text: string): string => `${text.charAt(0).toUpperCase()}${text.slice(1)}.`;
 const pct = (x: number, digits = 1): string => (Number.isFinite(x) ? `${(x * 100).toFixed(digits)}%` : 'n/a');
 const pctSpread = (s: Spread): string => (s.n > 1 ? `${(s.mean * 100).toFixed(1)} ± ${(s.std * 100).toFixed(1)}` : (s.mean * 100).toFixed(1));
 const verdict = (met: boolean): string => (met ? '**met**' : '**not met**');
@@ -72,7 +73,7 @@ function orchestrationSection(r: OrchestrationResult & Provenance, dir: string):
   return [
     '## 1. Orchestration overhead per step',
     '',
-    r.setup + '.',
+    sentence(r.setup),
     '',
     table(
       ['latency per generation', 'runner', 'runs', 'steps', 'wall (s)', 'model on critical path (s)', 'orchestration per step (ms)', 'of which inside steps (ms/step)', 'per-run remainder (ms/run)', 'efficiency'],
@@ -88,12 +89,23 @@ function orchestrationSection(r: OrchestrationResult & Provenance, dir: string):
       r.rows.flatMap((x) => (x.perStep ? [[`${x.generationSeconds} s`, x.perStep.workflowTaskQueueMs, x.perStep.workflowTaskRunMs, x.perStep.activityQueueMs, x.perStep.activityRunLessModelMs]] : [])),
     ),
     '',
+    queueNote(r),
+    '',
     at1 ? `Goal: efficiency at least 95% at 1 s per generation: ${pct(at1.efficiency)}, ${verdict(at1.efficiency >= GOALS.efficiencyAt1s)}.` : 'Goal: no run at 1 s per generation in these results.',
     '',
     '![orchestration](orchestration.png)',
     '',
     provenance(r),
   ].join('\n');
+}
+
+/** What the history breakdown says about latency 0 against the slowest latency measured. */
+function queueNote(r: OrchestrationResult): string {
+  const temporal = r.rows.filter((x) => x.mode === 'temporal' && x.perStep !== undefined);
+  const fast = temporal.find((x) => x.latencyScale === 0)?.perStep;
+  const slow = temporal.at(-1);
+  if (!fast || !slow?.perStep || slow.latencyScale === 0) return '';
+  return `With no model latency, tasks wait longer for a worker to take them: ${fast.workflowTaskQueueMs} ms per step for workflow tasks and ${fast.activityQueueMs} ms for activity tasks, against ${slow.perStep.workflowTaskQueueMs} and ${slow.perStep.activityQueueMs} ms at ${slow.generationSeconds} s per generation; at latency 0 the orchestration per step is mostly that waiting.`;
 }
 
 function fanoutSection(r: FanoutResult & Provenance, dir: string): string {
@@ -121,7 +133,7 @@ function fanoutSection(r: FanoutResult & Provenance, dir: string): string {
   return [
     '## 2. Best-of-N fan-out',
     '',
-    r.setup + '.',
+    sentence(r.setup),
     '',
     table(
       ['N', 'imagent step (s)', 'its model time (s)', 'x one candidate', 'x nominal 1.25 s', 'end to end (s)', 'plain loop step (s)', 'sequential loop (s)', 'speed-up over sequential'],
@@ -158,7 +170,7 @@ function throughputSection(r: ThroughputResult & Provenance, dir: string): strin
   return [
     '## 3. Batch throughput and utilisation',
     '',
-    r.setup + '.',
+    sentence(r.setup),
     '',
     table(
       ['latency per generation', 'items', 'succeeded', 'makespan (s)', 'items/s', 'slot utilisation', 'busy slot-s', 'ideal makespan (s)', 'nominal ideal (s)', 'steps/item', 'calls/item'],
@@ -201,7 +213,7 @@ function footprintSection(r: FootprintResult & Provenance, dir: string): string 
   return [
     '## 4. Footprint',
     '',
-    r.setup + '.',
+    sentence(r.setup),
     '',
     table(
       ['agent workflow history', 'mean', 'p95', 'max'],
@@ -273,7 +285,7 @@ function policiesSection(r: PoliciesResult & Provenance, dir: string): string {
   return [
     '## 6. Policies side by side',
     '',
-    r.setup + '.',
+    sentence(r.setup),
     '',
     'Policies (T_max is the most steps; N the Best-of-N candidates):',
     '',
@@ -362,7 +374,7 @@ function sweepsSection(r: SweepsResult & Provenance, dir: string): string {
   return [
     '## 7. Scaling sweeps',
     '',
-    r.setup + '.',
+    sentence(r.setup),
     '',
     table(
       ['series', 'T_max', 'N', 'runs', 'accuracy', 'generation', 'editing', 'model-s/image', 'critical-path s/image', 'steps'],

@@ -72,7 +72,6 @@ export async function runThroughput(ctx: BenchContext): Promise<ThroughputResult
       slots: SLOTS_PER_WORKER,
       latencyScale,
       name: `batch-${latencyScale}`,
-      separateProcesses: true,
     });
     try {
       const manifest = writeManifest(join(ctx.scratch, `throughput-${latencyScale}.jsonl`), items);
