@@ -96,12 +96,7 @@ export async function batchCommand(manifestArg: string, flags: BatchFlags): Prom
 }
 
 export async function batchStatusCommand(batchId: string, flags: { json?: boolean; out?: string }): Promise<void> {
-  checkBatchId(batchId);
-  const config = loadConfig();
-  installRuntimeLogging('ERROR');
-  const cluster = await openWithWorkers(config);
-  const close = closeOnce(cluster);
-  try {
+  await withBatchCluster(batchId, async (cluster, close) => {
     const { handle, status } = await findBatch(cluster, batchId);
     if (flags.json) {
       process.stdout.write(`${JSON.stringify(await viewOf(handle, status), null, 2)}\n`);
@@ -113,18 +108,11 @@ export async function batchStatusCommand(batchId: string, flags: { json?: boolea
       return;
     }
     await reportEnd(cluster.store, handle, batchId, flags.out);
-  } finally {
-    await close();
-  }
+  });
 }
 
 export async function batchSignalCommand(kind: 'pause' | 'resume' | 'cancel', batchId: string): Promise<void> {
-  checkBatchId(batchId);
-  const config = loadConfig();
-  installRuntimeLogging('ERROR');
-  const cluster = await openWithWorkers(config);
-  const close = closeOnce(cluster);
-  try {
+  await withBatchCluster(batchId, async (cluster, close) => {
     const handle = await runningBatch(cluster, batchId, kind);
     await handle.signal(kind === 'pause' ? pauseSignal : kind === 'resume' ? resumeSignal : cancelSignal);
     if (kind === 'pause') {
@@ -138,17 +126,11 @@ export async function batchSignalCommand(kind: 'pause' | 'resume' | 'cancel', ba
     } else {
       process.stdout.write(`Cancelling batch ${batchId}: no new items start and the running ones are being cancelled. Watch it end with \`imagent batch status ${batchId}\`.\n`);
     }
-  } finally {
-    await close();
-  }
+  });
 }
 
 export async function batchConcurrencyCommand(batchId: string, size: number): Promise<void> {
-  checkBatchId(batchId);
-  const config = loadConfig();
-  installRuntimeLogging('ERROR');
-  const cluster = await openWithWorkers(config);
-  try {
+  await withBatchCluster(batchId, async (cluster) => {
     const handle = await runningBatch(cluster, batchId, 'resize');
     let previous: number;
     try {
@@ -158,8 +140,20 @@ export async function batchConcurrencyCommand(batchId: string, size: number): Pr
       throw err;
     }
     process.stdout.write(`batch ${batchId} now runs ${size} items at once (was ${previous}).\n`);
+  });
+}
+
+/** Checks the id, opens the cluster (starting the embedded workers), runs `work`, and closes once. */
+async function withBatchCluster(batchId: string, work: (cluster: Cluster, close: () => Promise<void>) => Promise<void>): Promise<void> {
+  checkBatchId(batchId);
+  const config = loadConfig();
+  installRuntimeLogging('ERROR');
+  const cluster = await openWithWorkers(config);
+  const close = closeOnce(cluster);
+  try {
+    await work(cluster, close);
   } finally {
-    await cluster.close();
+    await close();
   }
 }
 
