@@ -27,15 +27,6 @@ export function createControlActivities(deps: ControlDeps) {
         throw toActivityFailure(err);
       }
     },
-
-    /** Copies an image from a path, an http(s) URL or a store URI into the store. */
-    async importImage(source: string): Promise<ImageRef> {
-      try {
-        return await importImageInto(deps.store, source);
-      } catch (err) {
-        throw toActivityFailure(err);
-      }
-    },
   };
 }
 
